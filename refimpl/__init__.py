@@ -25,6 +25,7 @@ from refimpl.graph.basic import (
 from refimpl.graph.fg import FunctionGraph, MissingInputError
 from refimpl.modes.function import Function, In, UnusedInputError, function
 from refimpl.modes.mode import Mode, UnknownModeError
+from refimpl.printing import debugprint, pp
 from refimpl.shared import SharedVariable, shared
 from refimpl.types import TensorType
 
@@ -33,6 +34,6 @@ __version__ = "0.1.0"
 __all__ = [
     "Apply", "Backend", "BackendError", "ConfigError", "Constant", "Function", "FunctionGraph",
     "In", "MissingInputError", "Mode", "Op", "SharedVariable", "TensorType", "UnknownModeError",
-    "UnusedInputError", "Variable", "ancestors", "clone_replace", "config", "function",
-    "graph_inputs", "resolve_backend", "shared",
+    "UnusedInputError", "Variable", "ancestors", "clone_replace", "config", "debugprint",
+    "function", "graph_inputs", "pp", "resolve_backend", "shared",
 ]  # fmt: skip

@@ -130,6 +130,10 @@ def to_numpy(x: Array) -> np.ndarray[Any, Any]:
         return x.get()  # type: ignore[no-any-return]
     if array_api_compat.is_dask_array(x):
         return np.asarray(x.compute())
+    if array_api_compat.is_array_api_strict_namespace(array_api_compat.array_namespace(x)):
+        default = resolve_backend("array_api_strict").device
+        if x.device != default:  # strict's fake devices refuse direct conversion
+            x = x.to_device(default)
     return np.asarray(x)
 
 
@@ -144,10 +148,12 @@ def to_backend(x: Array, backend: Backend) -> Array:
     return from_numpy(host, backend)
 
 
-def from_numpy(host: np.ndarray[Any, Any], backend: Backend) -> Array:
+def from_numpy(host: np.ndarray[Any, Any], backend: Backend, device: Device = None) -> Array:
+    """A ``backend`` array with the value of ``host`` on ``device`` (default:
+    the backend's default device)."""
     if backend.name == "numpy":
         return host
-    return backend.xp.asarray(host, device=backend.device)
+    return backend.xp.asarray(host, device=backend.device if device is None else device)
 
 
 # --------------------------------------------------------------------------- conversion
@@ -159,7 +165,12 @@ def dtype_name(x: Array) -> DType:
 
 
 def convert_value(
-    value: Any, ttype: TensorType, backend: Backend, what: str, strict_dtype: bool = False
+    value: Any,
+    ttype: TensorType,
+    backend: Backend,
+    what: str,
+    strict_dtype: bool = False,
+    allow_downcast: bool = False,
 ) -> Array:
     """``value`` as a ``backend`` array of type ``ttype``.
 
@@ -173,7 +184,7 @@ def convert_value(
         arr = value
         src = dtype_name(arr)
         if src != ttype.dtype:
-            if strict_dtype or not can_cast(src, ttype.dtype):
+            if strict_dtype or not (allow_downcast or can_cast(src, ttype.dtype)):
                 raise TypeError(
                     f"{what}: expected an array of dtype {ttype.dtype}, got {src}"
                     + ("" if strict_dtype else " (the cast would lose information)")
@@ -182,7 +193,7 @@ def convert_value(
         if src != ttype.dtype:
             arr = backend.xp.astype(arr, getattr(backend.xp, ttype.dtype))
     else:
-        arr = _convert_python(value, ttype, backend, what)
+        arr = _convert_python(value, ttype, backend, what, allow_downcast)
     shape = tuple(int(n) for n in arr.shape)
     if len(shape) != ttype.ndim:
         raise TypeError(
@@ -197,13 +208,17 @@ def convert_value(
     return arr
 
 
-def _convert_python(value: Any, ttype: TensorType, backend: Backend, what: str) -> Array:
+def _convert_python(
+    value: Any, ttype: TensorType, backend: Backend, what: str, allow_downcast: bool = False
+) -> Array:
     try:
         host = np.asarray(value)
     except (ValueError, TypeError) as exc:
         raise TypeError(f"{what}: cannot convert {value!r} to {ttype}: {exc}") from exc
     if host.dtype.kind not in "biufc":
         raise TypeError(f"{what}: cannot convert {value!r} (dtype {host.dtype}) to {ttype}")
+    if allow_downcast:
+        return from_numpy(host.astype(ttype.dtype), backend)
     items = host.reshape(-1).tolist() if host.size < 4096 else None
     if items is not None:
         bad = next((v for v in items if not scalar_fits(v, ttype.dtype)), None)

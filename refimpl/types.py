@@ -124,9 +124,14 @@ _INT_RANGES: Final[dict[DType, tuple[int, int]]] = {
 def as_dtype(dtype: object, what: str = "dtype") -> DType:
     """Normalise ``dtype`` (a name, a numpy dtype or any object whose ``str``
     is a dtype name) to a :data:`DType`; raise ``TypeError`` naming ``what``."""
-    name = getattr(dtype, "name", None) if not isinstance(dtype, str) else dtype
-    if name is None:
-        name = str(dtype).rsplit(".", 1)[-1]
+    if isinstance(dtype, str):
+        name: object = dtype
+    elif isinstance(dtype, type):
+        name = dtype.__name__.rstrip("_")  # numpy scalar types: np.float64, np.bool_
+    else:
+        name = getattr(dtype, "name", None)
+        if not isinstance(name, str):
+            name = str(dtype).rsplit(".", 1)[-1]
     if name == "floatX":
         raise TypeError(f"{what}: 'floatX' must be resolved through refimpl.config first")
     if name not in ALL_DTYPES:
@@ -308,13 +313,9 @@ def _normalise_shape(shape: Iterable[object]) -> StaticShape:
     return tuple(out)
 
 
-_NDIM_NAMES: Final[dict[int, str]] = {
-    0: "scalar",
-    1: "vector",
-    2: "matrix",
-    3: "tensor3",
-    4: "tensor4",
-}
+_PATTERN_NAMES: Final[dict[StaticShape, str]] = {
+    (): "scalar", (None,): "vector", (None, None): "matrix", (1, None): "row", (None, 1): "col",
+}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True, init=False)
@@ -380,8 +381,11 @@ class TensorType:
         return all(a is None or a == b for a, b in zip(self.shape, shape, strict=True))
 
     def __str__(self) -> str:
-        if all(n is None for n in self.shape) and self.ndim in _NDIM_NAMES:
-            return f"TensorType({self.dtype}, {_NDIM_NAMES[self.ndim]})"
+        # Theano's spelling: matrix, row, col ..., "3D" for unknown lengths of higher rank.
+        if self.shape in _PATTERN_NAMES:
+            return f"TensorType({self.dtype}, {_PATTERN_NAMES[self.shape]})"
+        if all(n is None for n in self.shape):
+            return f"TensorType({self.dtype}, {self.ndim}D)"
         return f"TensorType({self.dtype}, shape={format_shape(self.shape)})"
 
     def __repr__(self) -> str:

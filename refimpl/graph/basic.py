@@ -11,7 +11,7 @@ the fact merging relies on.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
@@ -164,9 +164,6 @@ class NullGrad:
     kind: str = "undefined"
 
 
-LopResult = "TensorVariable | NullGrad | None"
-
-
 class Op(abc.ABC):
     """The operation contract (ARCHITECTURE.md rule 3).
 
@@ -233,6 +230,11 @@ class Op(abc.ABC):
         if self.default_output is not None:
             return node.outputs[self.default_output]
         return node.outputs
+
+    @property
+    def name(self) -> str:
+        """The op's printed name (Theano's ``op.name``)."""
+        return str(self)
 
     def __str__(self) -> str:
         return type(self).__name__
@@ -362,5 +364,3 @@ def _check_replacement(old: Variable[Any], new: Variable[Any]) -> None:
     if not same_kind:
         raise TypeError(f"cannot replace {old} of type {ot} by {new} of type {nt}")
 
-
-VariableFn = Callable[[Variable[Any]], object]

@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import array_api_compat
 import numpy as np
 
 from refimpl._typing import Array
@@ -37,7 +38,8 @@ class PythonExecutor:
         for var in fgraph.inputs:
             slots[var] = len(slots)
         self.n_inputs = len(slots)
-        self.constants: list[tuple[int, Array]] = []
+        self.constants: list[tuple[int, Array]] = []  # host (numpy) values
+        self._on_device: dict[object, list[tuple[int, Array]]] = {}
         nodes = fgraph.toposort()
         for node in nodes:
             for var in node.inputs:
@@ -47,7 +49,7 @@ class PythonExecutor:
                             f"{var} is used by {node} but is neither input nor constant"
                         )
                     slots[var] = len(slots)
-                    self.constants.append((slots[var], from_numpy(np.asarray(var.data), backend)))
+                    self.constants.append((slots[var], np.asarray(var.data)))
             for var in node.outputs:
                 slots[var] = len(slots)
         for var in fgraph.outputs:
@@ -55,7 +57,7 @@ class PythonExecutor:
                 if not isinstance(var, Constant):
                     raise ValueError(f"output {var} is not computed by the graph")
                 slots[var] = len(slots)
-                self.constants.append((slots[var], from_numpy(np.asarray(var.data), backend)))
+                self.constants.append((slots[var], np.asarray(var.data)))
         self.n_slots = len(slots)
         self.output_slots = tuple(slots[o] for o in fgraph.outputs)
         self.steps = self._plan(nodes, slots)
@@ -80,11 +82,24 @@ class PythonExecutor:
             for k, node in enumerate(nodes)
         ]
 
+    def _constants_for(self, inputs: Sequence[Array]) -> list[tuple[int, Array]]:
+        """The constants on the device of the inputs (the backend's default
+        device when there are no inputs), converted once per device."""
+        device = self.backend.device
+        if inputs and self.backend.name != "numpy":
+            device = array_api_compat.device(inputs[0])
+        key = repr(device)
+        cached = self._on_device.get(key)
+        if cached is None:
+            cached = [(s, from_numpy(v, self.backend, device)) for s, v in self.constants]
+            self._on_device[key] = cached
+        return cached
+
     def run(self, inputs: Sequence[Array]) -> list[Array]:
         xp = self.backend.xp
         storage: list[Array] = [None] * self.n_slots
         storage[: self.n_inputs] = inputs
-        for slot, value in self.constants:
+        for slot, value in self._constants_for(inputs):
             storage[slot] = value
         fix = self.backend.name == "numpy"
         for node, ins, outs, frees in self.steps:

@@ -80,8 +80,14 @@ def function(
     name: str | None = None,
     profile: bool = False,
     trust_input: bool = False,
+    allow_input_downcast: bool = False,
 ) -> Function:
-    """Compile a callable computing ``outputs`` from ``inputs``. See API.md."""
+    """Compile a callable computing ``outputs`` from ``inputs``. See API.md.
+
+    ``allow_input_downcast=True`` (Theano's flag) accepts arguments whose
+    conversion to the input dtype loses information (float64 data into a
+    float32 input); by default such arguments raise ``TypeError``.
+    """
     if on_unused_input not in ("raise", "warn", "ignore"):
         raise ValueError(
             f"on_unused_input must be 'raise', 'warn' or 'ignore', got {on_unused_input!r}"
@@ -95,6 +101,7 @@ def function(
     spec.kwargs = dict(
         mode=mode, backend=backend, no_default_updates=no_default_updates,
         on_unused_input=on_unused_input, name=name, profile=profile, trust_input=trust_input,
+        allow_input_downcast=allow_input_downcast,
     )  # fmt: skip
     return Function(spec)
 
@@ -120,6 +127,7 @@ class Function:
         self.mode: Mode = get_mode(kw["mode"])
         self.backend: Backend = resolve_backend(kw["backend"])
         self.trust_input: bool = kw["trust_input"]
+        self.allow_input_downcast: bool = bool(kw["allow_input_downcast"])
         self.inputs = spec.inputs
         self._check_inputs()
         outputs, self._output_keys, self._single = _normalise_outputs(spec.outputs)
@@ -195,7 +203,12 @@ class Function:
                 out.append(value)
                 continue
             what = f"{self._label()} input {k} ({inp.name or inp.variable})"
-            out.append(convert_value(value, inp.variable.type, self.backend, what))
+            out.append(
+                convert_value(
+                    value, inp.variable.type, self.backend, what,
+                    allow_downcast=self.allow_input_downcast,
+                )  # fmt: skip
+            )
         return out
 
     def _unalias(self, outs: list[Array], inputs: list[Array], updates: list[Array]) -> list[Array]:

@@ -64,4 +64,5 @@ def constant_fold(fgraph: FunctionGraph) -> None:
             data = np.array(value, copy=True)
             data.setflags(write=False)
             folded = TensorConstant(out.type, data, out.name)
+            folded.tag.rewritten = True
             fgraph.replace(out, folded, "constant_fold")
