@@ -97,7 +97,9 @@ class OpSpec:
 # --------------------------------------------------------------------------- shape rules
 
 
-def broadcast_shapes(nargs: int, min_dims: int = 0, max_dims: int = 3, max_side: int = 4) -> ShapeFn:
+def broadcast_shapes(
+    nargs: int, min_dims: int = 0, max_dims: int = 3, max_side: int = 4
+) -> ShapeFn:
     """Mutually broadcastable shapes: a common shape, with each argument's
     shape a suffix of it in which some lengths are replaced by 1."""
 

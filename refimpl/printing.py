@@ -170,7 +170,9 @@ def _outputs_of(obj: Any) -> list[Variable[Any]]:
         items = list(obj)
         if all(isinstance(v, Variable) for v in items):
             return items
-    raise TypeError(f"cannot print {type(obj).__name__}: expected variables, a Function or a FunctionGraph")
+    raise TypeError(
+        f"cannot print {type(obj).__name__}: expected variables, a Function or a FunctionGraph"
+    )
 
 
 # --------------------------------------------------------------------------- pydotprint

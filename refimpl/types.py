@@ -136,7 +136,7 @@ def as_dtype(dtype: object, what: str = "dtype") -> DType:
         raise TypeError(f"{what}: 'floatX' must be resolved through refimpl.config first")
     if name not in ALL_DTYPES:
         raise TypeError(f"{what}: unknown dtype {dtype!r}; expected one of {', '.join(ALL_DTYPES)}")
-    return cast(DType, name)
+    return name
 
 
 def kind(dtype: DType) -> Kind:

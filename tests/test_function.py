@@ -74,7 +74,7 @@ def test_updates_use_pre_call_values_and_are_atomic() -> None:
     a = shared(np.array([1.0, 2.0]), "a")
     b = shared(np.array([10.0, 20.0]), "b")
     f = function([], [a, b], updates={a: b, b: a})  # swap
-    out_a, out_b = f()
+    out_a, _out_b = f()
     assert_close(out_a, [1, 2])
     assert_close(a.get_value(), [10, 20])
     assert_close(b.get_value(), [1, 2])

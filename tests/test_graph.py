@@ -81,8 +81,8 @@ def test_function_graph_clients_and_replace() -> None:
     a = x + y
     out = a * a
     fg = FunctionGraph([x, y], [out])
-    fx, fy = fg.inputs
-    (o,) = fg.outputs
+    fx, _fy = fg.inputs
+    (_o,) = fg.outputs
     assert fx is not x  # cloned
     (mul_node,) = [n for n in fg.apply_nodes if n.op.name == "Elemwise{mul,no_inplace}"]
     (a2,) = {id(i): i for i in mul_node.inputs}.values()

@@ -363,4 +363,3 @@ def _check_replacement(old: Variable[Any], new: Variable[Any]) -> None:
     ) == getattr(nt, "ndim", None)
     if not same_kind:
         raise TypeError(f"cannot replace {old} of type {ot} by {new} of type {nt}")
-

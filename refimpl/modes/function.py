@@ -203,12 +203,9 @@ class Function:
                 out.append(value)
                 continue
             what = f"{self._label()} input {k} ({inp.name or inp.variable})"
-            out.append(
-                convert_value(
-                    value, inp.variable.type, self.backend, what,
-                    allow_downcast=self.allow_input_downcast,
-                )  # fmt: skip
-            )
+            ttype = inp.variable.type
+            downcast = self.allow_input_downcast
+            out.append(convert_value(value, ttype, self.backend, what, allow_downcast=downcast))
         return out
 
     def _unalias(self, outs: list[Array], inputs: list[Array], updates: list[Array]) -> list[Array]:
