@@ -22,6 +22,11 @@ from refimpl.graph.basic import Apply, Constant, Variable, io_toposort
 ConstantStyle = Literal["value", "theano"]
 
 
+def pprint(var: Any, constants: ConstantStyle = "theano") -> str:
+    """Theano's name for :func:`pp`."""
+    return pp(var, constants)
+
+
 def pp(var: Any, constants: ConstantStyle = "theano") -> str:
     """A readable infix expression for ``var`` (a variable or a list)."""
     if isinstance(var, (list, tuple)):
@@ -57,10 +62,18 @@ def _is_named_intermediate(var: Variable[Any]) -> bool:
 def _constant_text(var: Constant[Any], constants: ConstantStyle) -> str:
     if var.name is not None:
         return var.name
-    value = str(var)
+    value_text = getattr(var, "value_text", None)
+    value = value_text() if callable(value_text) else str(var)
     if constants == "value" or getattr(var.tag, "rewritten", False):
-        return value
+        return str(value)
     return f"TensorConstant{{{value}}}"
+
+
+def _pads_left(order: Any) -> bool:
+    if not isinstance(order, tuple) or not order or order[0] != "x":
+        return False
+    rest = tuple(e for e in order if e != "x")
+    return order == ("x",) * (len(order) - len(rest)) + tuple(range(len(rest)))
 
 
 def _node_text(node: Apply, var: Variable[Any], args: Sequence[str]) -> str:
@@ -68,12 +81,14 @@ def _node_text(node: Apply, var: Variable[Any], args: Sequence[str]) -> str:
     custom = getattr(op, "pprint", None)
     if callable(custom):
         return str(custom(node, list(args)))
+    if _pads_left(getattr(op, "new_order", None)):
+        return args[0]  # Elemwise's rank padding DimShuffle{x,..,0,1,..} is invisible (Theano)
     fn = getattr(op, "fn", None)
     symbol = getattr(fn, "symbol", None)
     if symbol is not None and len(args) == 2:
         return f"({args[0]} {symbol} {args[1]})"
     if symbol is not None and len(args) == 1:
-        return f"{symbol}{args[0]}"
+        return f"({symbol}{args[0]})"
     name = getattr(fn, "name", None) or str(op)
     text = f"{name}({', '.join(args)})"
     if len(node.outputs) > 1:
@@ -137,7 +152,10 @@ def _debug_lines(
     lines: list[str],
     print_type: bool,
     depth: int,
+    cont: str = "",
 ) -> None:
+    """One variable's line at ``prefix``; its inputs continue under ``cont``
+    (Theano drops the bar below an input that is the last one)."""
     type_text = f" <{var.type}>" if print_type else ""
     node = var.owner
     if node is None:
@@ -151,9 +169,11 @@ def _debug_lines(
     if repeated or depth == 0:
         return
     seen.add(id(node))
-    child = prefix + " |"
-    for inp in node.inputs:
-        _debug_lines(inp, child, ids, seen, lines, print_type, depth - 1)
+    for k, inp in enumerate(node.inputs):
+        last = k == len(node.inputs) - 1
+        _debug_lines(
+            inp, f"{cont} |", ids, seen, lines, print_type, depth - 1, f"{cont}{'  ' if last else ' |'}"
+        )
 
 
 def _outputs_of(obj: Any) -> list[Variable[Any]]:

@@ -280,7 +280,36 @@ class TensorVariable(Variable[TensorType]):
     exp = _unary("exp")
     log = _unary("log")
     sqrt = _unary("sqrt")
+    floor = _unary("floor")
+    ceil = _unary("ceil")
+    trunc = _unary("trunc")
+    sin = _unary("sin")
+    cos = _unary("cos")
+    tan = _unary("tan")
+    arcsin = _unary("arcsin")
+    arccos = _unary("arccos")
+    arctan = _unary("arctan")
+    sinh = _unary("sinh")
+    cosh = _unary("cosh")
     tanh = _unary("tanh")
+    arcsinh = _unary("arcsinh")
+    arccosh = _unary("arccosh")
+    arctanh = _unary("arctanh")
+    conjugate = _unary("conj")
+
+    def ptp(self, axis: Any = None, keepdims: bool = False) -> TensorVariable:
+        """Peak to peak: ``max - min`` along ``axis``."""
+        return self.max(axis=axis, keepdims=keepdims) - self.min(axis=axis, keepdims=keepdims)
+
+    def compress(self, condition: Any, axis: int | None = None) -> TensorVariable:
+        """The entries (or slices along ``axis``) where ``condition`` (a 1-d
+        boolean vector) is true, as ``numpy.compress``."""
+        (where,) = _T().nonzero(_T().as_tensor_variable(condition))
+        return self._call("take", where, axis=axis)  # type: ignore[no-any-return]
+
+    def choose(self, choices: Sequence[Any]) -> TensorVariable:
+        """``numpy.choose`` with ``self`` as the index array."""
+        return self._call("choose", choices)  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------- evaluation
     def eval(self, inputs_to_values: Mapping[Any, Any] | None = None) -> Any:
@@ -307,8 +336,18 @@ class TensorConstant(TensorVariable, Constant[TensorType]):
         return self.data
 
     def auto_name(self) -> str:
+        """Theano's spelling: ``TensorConstant{2}`` (or the constant's name)."""
         if self.name is not None:
             return self.name
+        return f"TensorConstant{{{self.value_text()}}}"
+
+    def value_text(self) -> str:
+        """The value as written: the Python literal for a constant made from
+        one (``2`` for ``x * 2`` even though the constant is float64),
+        otherwise the array's value."""
+        literal = getattr(self.tag, "python_scalar", None)
+        if literal is not None:
+            return _format_scalar(literal)
         data = self.data
         if getattr(data, "ndim", 0) == 0:
             return _format_scalar(data[()] if hasattr(data, "shape") else data)
@@ -355,7 +394,10 @@ def constant(
         data = data.reshape((1,) * (ndim - data.ndim) + data.shape)
     data.setflags(write=False)
     ttype = TensorType(as_dtype(data.dtype), data.shape)
-    return TensorConstant(ttype, data, name)
+    out = TensorConstant(ttype, data, name)
+    if isinstance(value, (bool, int, float, complex)) and data.ndim == 0:
+        out.tag.python_scalar = value  # printing shows what the user wrote
+    return out
 
 
 def _host_array(value: Any, float_dtype: str) -> np.ndarray[Any, Any]:

@@ -55,8 +55,7 @@ class Variable(Generic[TypeT]):
         if self.name is not None:
             return self.name
         if self.owner is not None:
-            out = f"{self.owner.op}"
-            return out if len(self.owner.outputs) == 1 else f"{out}.{self.index}"
+            return f"{self.owner.op}.{self.index}"  # Theano's spelling, e.g. Elemwise{add,no_inplace}.0
         return f"<{self.type}>"
 
     def __str__(self) -> str:
