@@ -382,7 +382,8 @@ def constant(
     if dtype is not None:
         target = as_dtype(dtype)
         converted = data.astype(target)
-        back = converted.astype(data.dtype)
+        lossy_imag = converted.dtype.kind == "c" and data.dtype.kind != "c"
+        back = (converted.real if lossy_imag else converted).astype(data.dtype)
         if not np.array_equal(back, data, equal_nan=data.dtype.kind in "fc"):
             raise TypeError(f"constant {value!r} cannot be represented as {target} without loss")
         data = converted

@@ -514,7 +514,12 @@ def sum_to_input(g: TensorVariable, inp: TensorVariable) -> TensorVariable:
         if lead:
             g = reduction.sum(g, axis=tuple(range(lead)))
     if g.dtype != inp.dtype and not is_discrete(inp.dtype):
-        g = math.cast(g, inp.dtype)
+        if kind(g.dtype) == "c" and kind(inp.dtype) != "c":
+            from refimpl.ops import math_complex
+
+            g = math_complex.real(g)  # a real input's gradient is the real part
+        if g.dtype != inp.dtype:
+            g = math.cast(g, inp.dtype)
     return g
 
 
