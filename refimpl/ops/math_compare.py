@@ -250,6 +250,12 @@ def choose(a: Any, choices: Any) -> TV:
     """``numpy.choose``: ``choices[a[i]][i]`` for a list of ``choices``
     (broadcast with ``a``), built from ``switch`` so it is differentiable in
     the choices."""
+    if isinstance(choices, TensorVariable):
+        if choices.ndim == 0:
+            raise TypeError(f"choose(): the choices {choices} must have at least one axis")
+        if choices.type.shape[0] is None:
+            return _choose_gather(as_tensor_variable(a), choices)
+        choices = list(choices)  # one tensor per entry of the first axis, as numpy
     if not isinstance(choices, (list, tuple)) or not choices:
         raise TypeError(f"choose(): choices must be a non-empty list of tensors, got {choices!r}")
     index = as_tensor_variable(a)
@@ -257,6 +263,19 @@ def choose(a: Any, choices: Any) -> TV:
     for k, choice in enumerate(choices[1:], start=1):
         out = switch(eq(index, k), choice, out)
     return out
+
+
+def _choose_gather(index: TV, choices: TV) -> TV:
+    """``choose`` with a tensor of choices of unknown count: broadcast the
+    index and one choice together, flatten, and gather ``choices[a[i], i]``."""
+    from refimpl import tensor as T
+
+    a_b = index + T.zeros_like(choices[0], dtype=index.dtype)
+    c_b = choices + T.shape_padleft(T.zeros_like(a_b, dtype=choices.dtype))
+    flat_a = a_b.flatten()
+    rows = c_b.reshape((choices.shape[0], -1), ndim=2)
+    out: TV = rows[flat_a, T.arange(flat_a.shape[0])]
+    return out.reshape(a_b.shape, ndim=a_b.ndim)
 
 
 def clip(x: Any, a_min: Any, a_max: Any) -> TV:
