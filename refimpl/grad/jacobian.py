@@ -1,10 +1,11 @@
 """Jacobians and Hessians (spec/grad.md, "jacobian, hessian").
 
-Without ``scan`` (a later issue), the Jacobian is built row by row: row
-``k`` is ``Lop(expression, wrt, e_k)`` with the one-hot cotangent ``e_k``,
-so the expression's number of elements must be known statically. Rows are
-stacked (nested, one ``stack`` per axis of ``expression``) so the result has
-shape ``expression.shape + wrt.shape``.
+When the expression's number of elements is known statically, the
+Jacobian is built row by row: row ``k`` is ``Lop(expression, wrt, e_k)``
+with the one-hot cotangent ``e_k``; rows are stacked (nested, one ``stack``
+per axis of ``expression``) so the result has shape ``expression.shape +
+wrt.shape``. Otherwise the rows come from one ``scan`` over the elements
+(``refimpl.scan.jacobian``).
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ def jacobian(
     """The Jacobian of ``expression`` with respect to ``wrt`` (a variable or a
     list: the result has the same structure). For a 0-d expression this is
     ``grad``; otherwise entry ``[i..., j...]`` is d expression[i...] / d
-    wrt[j...], of shape ``expression.shape + wrt.shape``. The number of
-    elements of ``expression`` must be known statically."""
+    wrt[j...], of shape ``expression.shape + wrt.shape`` (built by a scan
+    when the number of elements is not known statically)."""
     if not isinstance(expression, TensorVariable):
         raise TypeError(
             f"jacobian: expression must be a symbolic tensor, got {type(expression).__name__}"
@@ -43,12 +44,10 @@ def jacobian(
         return grad(expression, wrt, consider_constant, disconnected_inputs)
     shape = expression.type.shape
     if any(n is None for n in shape):
-        raise JacobianLengthError(
-            f"jacobian: the shape of {expression} ({expression.type}) is not known statically; "
-            "until refimpl.scan lands the Jacobian is built one row per element and needs "
-            "static lengths: give the inputs static shapes (e.g. T.TensorType('float64', (3,))) "
-            "or use T.specify_shape(expression, shape)"
-        )
+        from refimpl.scan.jacobian import jacobian_by_scan
+
+        by_scan = jacobian_by_scan(expression, wrts, consider_constant, disconnected_inputs)
+        return by_scan[0] if single else by_scan
     n = math.prod(n for n in shape if n is not None)
     if n == 0:
         raise JacobianLengthError(f"jacobian: {expression} has no elements ({expression.type})")
