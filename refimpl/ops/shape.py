@@ -354,16 +354,19 @@ class Reshape(Op):
         size = prod(input_shapes[0])
         rest = prod(entries)  # -1 for the free entry, so size // -rest is its length
         t = T()
+        # a 0 entry makes rest 0: then the free length is undefined (perform raises), and
+        # the division, built eagerly for switch, must not divide by zero
+        free = t.int_div(size, t.maximum(-rest, 1))
         result: list[TV] = []
         for k, e in enumerate(entries):
             if out_type.shape[k] is not None:
                 result.append(constant(out_type.shape[k], dtype="int64"))
             elif static_int(e) == -1:
-                result.append(t.int_div(size, -rest))
+                result.append(free)
             elif static_int(e) is not None:
                 result.append(e)
             else:
-                result.append(t.switch(t.eq(e, -1), t.int_div(size, -rest), e))
+                result.append(t.switch(t.eq(e, -1), free, e))
         return [tuple(result)]
 
     def L_op(self, inputs: Vars, outputs: Vars, output_grads: Vars) -> Grads:
