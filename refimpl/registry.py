@@ -19,9 +19,27 @@ FAMILY_MODULES: Final[tuple[str, ...]] = (
     "refimpl.ops.math",
     "refimpl.ops.reduction",
     "refimpl.ops.shape",
+    "refimpl.ops.axes",
+    "refimpl.ops.manipulation",
+    "refimpl.ops.creation",
+    "refimpl.ops.diagonal",
     "refimpl.ops.subtensor",
+    "refimpl.ops.subtensor_advanced",
+    "refimpl.ops.blas",
     "refimpl.ops.linalg",
+    "refimpl.ops.decomp",
     "refimpl.ops.sort",
+    "refimpl.grad.ops",
+    "refimpl.random.ops",
+    "refimpl.scan.op",
+    "refimpl.ifelse",
+    "refimpl.nn.activations",
+    "refimpl.nn.softmax",
+    "refimpl.nn.xent",
+    "refimpl.nn.conv",
+    "refimpl.nn.pool",
+    "refimpl.nn.batchnorm",
+    "refimpl.ops.fused",
 )
 
 
@@ -31,7 +49,8 @@ def all_specs() -> tuple[OpSpec, ...]:
     specs: list[OpSpec] = []
     for name in FAMILY_MODULES:
         module = importlib.import_module(name)
-        family = name.rsplit(".", 1)[-1]
+        parts = name.split(".")  # refimpl.ops.math -> math; refimpl.random.ops -> random
+        family = parts[2] if parts[1] == "ops" and len(parts) > 2 else parts[1]
         for spec in getattr(module, "SPECS", ()):
             specs.append(spec if spec.family else _with_family(spec, family))
     names = [s.name for s in specs]

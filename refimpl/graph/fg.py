@@ -35,6 +35,8 @@ class FunctionGraph:
             self.memo = {}
         self.inputs: list[Variable[Any]] = list(inputs)
         self.outputs: list[Variable[Any]] = list(outputs)
+        self.history: list[tuple[Variable[Any], Variable[Any], str]] | None = None
+        """When a list (DebugMode sets one), ``replace`` appends ``(old, new, reason)``."""
         self.clients: dict[Variable[Any], list[Client]] = {}
         self.apply_nodes: set[Apply] = set()
         self.variables: set[Variable[Any]] = set()
@@ -79,9 +81,25 @@ class FunctionGraph:
 
     def import_var(self, var: Variable[Any]) -> None:
         """Bring ``var`` and the nodes computing it into the graph."""
-        if var.owner is not None:
-            for node in io_toposort(list(self.variables), [var]):
-                self._import(node)
+        if var.owner is not None and var not in self.variables:
+            # only the new nodes are walked (post-order), so a rewrite costs
+            # O(size of the replacement), not O(size of the graph)
+            stack: list[tuple[Apply, bool]] = [(var.owner, False)]
+            seen: set[Apply] = set()
+            while stack:
+                node, done = stack.pop()
+                if done:
+                    self._import(node)
+                    continue
+                if node in seen or node in self.apply_nodes:
+                    continue
+                seen.add(node)
+                stack.append((node, True))
+                stack.extend(
+                    (i.owner, False)
+                    for i in reversed(node.inputs)
+                    if i.owner is not None and i not in self.variables
+                )
         self._add_var(var)
 
     # ----------------------------------------------------------------- editing
@@ -98,6 +116,8 @@ class FunctionGraph:
                 ot, "ndim", 0
             ) != getattr(nt, "ndim", 1):
                 raise TypeError(f"replace ({reason}): {old}: {ot} cannot become {new}: {nt}")
+        if self.history is not None:
+            self.history.append((old, new, reason))
         self.import_var(new)
         for client, i in list(self.clients.get(old, [])):
             if isinstance(client, str):
@@ -115,25 +135,41 @@ class FunctionGraph:
             self.replace(old, new, reason)
 
     def _prune(self, var: Variable[Any]) -> None:
-        """Drop nodes no longer used by anything."""
+        """Drop nodes no longer used by anything. The client entries of the
+        dropped nodes are removed at the end, in one pass for an input that
+        loses many (so pruning stays linear for inputs with many clients)."""
+        dead: dict[Variable[Any], list[Client]] = {}
+
+        def live(v: Variable[Any]) -> int:
+            return len(self.clients.get(v, ())) - len(dead.get(v, ()))
+
         stack = [var]
         while stack:
             v = stack.pop()
             node = v.owner
             if node is None or node not in self.apply_nodes:
                 continue
-            if any(self.clients.get(o) for o in node.outputs):
+            if any(live(o) > 0 for o in node.outputs):
                 continue
             self.apply_nodes.discard(node)
             for o in node.outputs:
                 self.variables.discard(o)
                 self.clients.pop(o, None)
+                dead.pop(o, None)
             for i, inp in enumerate(node.inputs):
-                cl = self.clients.get(inp)
-                if cl is not None:
-                    cl[:] = [c for c in cl if not (c[0] is node and c[1] == i)]
-                    if not cl and inp not in self.inputs:
+                if inp in self.clients:
+                    dead.setdefault(inp, []).append((node, i))
+                    if live(inp) == 0 and inp not in self.inputs:
                         stack.append(inp)
+        for inp, entries in dead.items():
+            cl = self.clients[inp]
+            if len(entries) * 32 < len(cl):
+                hints: dict[int, int] = self.__dict__.setdefault("_remove_hints", {})
+                for entry in entries:
+                    hints[id(cl)] = _remove_entry(cl, entry, hints.get(id(cl), 0))
+            else:
+                gone = {(id(n), i) for n, i in entries}
+                cl[:] = [c for c in cl if (id(c[0]), c[1]) not in gone]
 
     # ----------------------------------------------------------------- queries
 
@@ -143,6 +179,30 @@ class FunctionGraph:
 
     def __str__(self) -> str:
         return f"FunctionGraph({', '.join(str(o) for o in self.outputs)})"
+
+
+def _remove_entry(clients: list[Client], entry: Client, hint: int) -> int:
+    """Remove ``entry`` from a client list; return where it was. Rewrites
+    remove the clients of a popular input (a constant shared by thousands of
+    nodes) in about the order they were added, so the search starts at the
+    previous removal's position (``hint``), then tries both ends: linear
+    overall instead of quadratic."""
+    node, i = entry
+    n = len(clients)
+    lo = max(0, hint - 2)
+    windows = (
+        range(lo, min(n, lo + 34)),
+        range(n - 1, max(-1, n - 33), -1),
+        range(min(32, n)),
+        range(n),
+    )
+    for window in windows:
+        for j in window:
+            c = clients[j]
+            if c[0] is node and c[1] == i:
+                del clients[j]
+                return j
+    return hint
 
 
 def _is_free(var: Variable[Any]) -> bool:

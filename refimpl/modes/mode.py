@@ -7,12 +7,17 @@ rewrites run.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final, Literal
 
 from refimpl.graph.fg import FunctionGraph
 from refimpl.modes import rewrites
+
+if TYPE_CHECKING:
+    from refimpl.backend import Backend
+    from refimpl.modes.executor import PythonExecutor
 
 
 @dataclass(frozen=True)
@@ -26,14 +31,38 @@ class GraphPass:
 
 @dataclass(frozen=True)
 class Mode:
-    """A compilation mode: ``passes`` run in order on the function graph."""
+    """A compilation mode: ``passes`` run in order on the function graph;
+    ``executor`` names how the result runs: ``'python'`` (node by node,
+    ``PythonExecutor``) or ``'fast'`` (one generated function,
+    ``FastExecutor``; profiling falls back to ``'python'``)."""
 
     name: str
     passes: tuple[GraphPass, ...] = ()
+    executor: Literal["python", "fast"] = "python"
 
     def rewrite(self, fgraph: FunctionGraph) -> None:
-        for p in self.passes:
-            p.apply(fgraph)
+        # the passes allocate many long-lived graph objects: the cyclic garbage
+        # collector would rescan them over and over (superlinear compile time)
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            for p in self.passes:
+                p.apply(fgraph)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def make_executor(
+        self, fgraph: FunctionGraph, backend: Backend, profile: bool = False
+    ) -> PythonExecutor:
+        """The executor running ``fgraph`` on ``backend`` under this mode."""
+        from refimpl.modes.executor import PythonExecutor
+
+        if self.executor == "fast" and not profile:
+            from refimpl.modes.fast_executor import FastExecutor
+
+            return FastExecutor(fgraph, backend)
+        return PythonExecutor(fgraph, backend, profile=profile)
 
     def excluding(self, *names: str) -> Mode:
         """This mode without the named passes."""
@@ -41,7 +70,9 @@ class Mode:
         if unknown:
             raise ValueError(f"mode {self.name} has no passes {sorted(unknown)}")
         return Mode(
-            f"{self.name}-{'-'.join(names)}", tuple(p for p in self.passes if p.name not in names)
+            f"{self.name}-{'-'.join(names)}",
+            tuple(p for p in self.passes if p.name not in names),
+            self.executor,
         )
 
     def __str__(self) -> str:
@@ -52,9 +83,48 @@ MERGE: Final = GraphPass("merge", rewrites.merge, "merge equal constants and dup
 CONSTANT_FOLD: Final = GraphPass(
     "constant_fold", rewrites.constant_fold, "compute nodes whose inputs are all constants"
 )
+SHAPE: Final = GraphPass(
+    "shape", rewrites.shape_pass, "shapes of intermediates from the inputs' shapes (x.shape[0])"
+)
+CANONICALIZE: Final = GraphPass(
+    "canonicalize",
+    rewrites.canonicalize_pass,
+    "algebraic identities, fills, axis and reshape chains",
+)
+STABILIZE: Final = GraphPass(
+    "stabilize",
+    rewrites.stabilize_pass,
+    "log1p, expm1, softplus forms of the logistic, log-softmax",
+)
+SPECIALIZE: Final = GraphPass(
+    "specialize", rewrites.specialize_pass, "powers as multiplications, fill as alloc, x*-1 as -x"
+)
+FUSION: Final = GraphPass(
+    "fusion", rewrites.fusion_pass, "elementwise groups become one FusedElemwise node"
+)
+INPLACE: Final = GraphPass(
+    "inplace", rewrites.inplace_pass, "elementwise nodes overwrite private input buffers"
+)
 
 FAST_COMPILE: Final = Mode("FAST_COMPILE", ())
-FAST_RUN: Final = Mode("FAST_RUN", (MERGE, CONSTANT_FOLD, MERGE))
+FAST_RUN: Final = Mode(
+    "FAST_RUN",
+    (
+        MERGE,
+        CONSTANT_FOLD,
+        SHAPE,
+        CANONICALIZE,
+        MERGE,
+        STABILIZE,
+        SPECIALIZE,
+        CANONICALIZE,
+        MERGE,
+        FUSION,
+        INPLACE,
+    ),
+    executor="fast",
+)
+"""FAST_RUN's passes, in order (spec/rewrites.md, "The FAST_RUN pass list")."""
 
 _MODES: Final[dict[str, Mode]] = {"FAST_COMPILE": FAST_COMPILE, "FAST_RUN": FAST_RUN}
 
@@ -76,9 +146,9 @@ def get_mode(mode: str | Mode | None) -> Mode:
     if mode in _MODES:
         return _MODES[mode]
     if mode == "DebugMode":
-        raise NotImplementedError(
-            "DebugMode is not available yet (tracked as the FAST_RUN/DebugMode issue)"
-        )
+        from refimpl.modes.debug import DEBUG_MODE
+
+        return DEBUG_MODE
     raise UnknownModeError(
         f"unknown mode {mode!r}; expected one of FAST_COMPILE, FAST_RUN, DebugMode"
     )
