@@ -228,3 +228,6 @@ from refimpl.ops.sort import argsort, sort
 
 linalg = nlinalg  # T.linalg.inv, T.linalg.det ... (`inv` there is the matrix inverse)
 slinalg = nlinalg  # Theano's slinalg names (solve, cholesky, solve_triangular, kron) live here too
+
+# --- nn (refimpl/nn/)
+from refimpl import nn as nnet  # T.nnet.sigmoid, T.nnet.conv2d ...
