@@ -240,3 +240,27 @@ def test_trust_input_skips_conversion() -> None:
     x = T.dvector("x")
     f = function([x], x * 2, trust_input=True, backend="numpy")
     assert_close(f(np.array([1.0, 2.0])), [2, 4])
+
+
+def test_outputs_that_view_inputs_or_shared_values_are_copied() -> None:
+    s = shared(np.arange(6.0), "s")
+    x = T.dmatrix("x")
+    f = function([x], [x.T, s.reshape((2, 3))], backend="numpy")
+    data = np.ones((2, 3))
+    xt, sr = f(data)
+    xt[0, 0] = 100.0
+    sr[0, 0] = 100.0
+    assert data[0, 0] == 1.0
+    assert_close(s.get_value(), np.arange(6.0))
+
+
+def test_update_values_never_share_memory() -> None:
+    a = shared(np.zeros(2), "a")
+    b = shared(np.zeros(2), "b")
+    x = T.dvector("x")
+    f = function([x], [], updates={a: x, b: x}, backend="numpy")
+    data = np.array([1.0, 2.0])
+    f(data)
+    a.get_value(borrow=True)[0] = 50.0
+    assert float(np_(b.get_value())[0]) == 1.0
+    assert data[0] == 1.0

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+
 from refimpl._typing import Array
 from refimpl.backend import Backend, convert_value, resolve_backend, to_backend
 from refimpl.graph.basic import Constant, Variable, ancestors, clone_graph
@@ -174,7 +176,7 @@ class Function:
         def call(args: tuple[Any, ...]) -> Any:
             outs = run(*args)
             for k, o in enumerate(outs):
-                if any(o is a for a in args) or any(o is p for p in outs[:k]):
+                if any(_may_alias(o, a) for a in args) or any(_may_alias(o, p) for p in outs[:k]):
                     outs[k] = _copy(o, backend)
             self.calls += 1
             if single:
@@ -191,6 +193,7 @@ class Function:
         shared_values = [to_backend(s.get_value(borrow=True), self.backend) for s in self._shared]
         results = self._executor.run(values + shared_values)
         outs, new_values = results[: self._n_out], results[self._n_out :]
+        new_values = self._unalias(new_values, values + shared_values, [])
         outs = self._unalias(outs, values + shared_values, new_values)
         for target, value in zip(self._update_targets, new_values):
             target._store(value, self.backend)
@@ -232,13 +235,17 @@ class Function:
         return out
 
     def _unalias(self, outs: list[Array], inputs: list[Array], updates: list[Array]) -> list[Array]:
-        guarded = {id(v) for v in inputs} | {id(v) for v in updates}
-        seen: set[int] = set()
-        fixed = []
+        """Copy each of ``outs`` that is, or may view the memory of, an
+        input, a shared value, an update value or an earlier one of ``outs``:
+        mutating a returned array (or a stored shared value) must never change
+        another. Views are detected with ``numpy.may_share_memory`` on numpy
+        and by identity elsewhere (the reference ops on other namespaces
+        return new arrays)."""
+        guarded = [*inputs, *updates]
+        fixed: list[Array] = []
         for v in outs:
-            if id(v) in guarded or id(v) in seen:
+            if any(_may_alias(v, g) for g in guarded) or any(_may_alias(v, f) for f in fixed):
                 v = _copy(v, self.backend)
-            seen.add(id(v))
             fixed.append(v)
         return fixed
 
@@ -273,6 +280,12 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<refimpl Function {self.name or ''} mode={self.mode} backend={self.backend}>"
+
+
+def _may_alias(a: Array, b: Array) -> bool:
+    if a is b:
+        return True
+    return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and np.may_share_memory(a, b)
 
 
 def _copy(v: Array, backend: Backend) -> Array:

@@ -73,8 +73,12 @@ def canonicalize_pass(fgraph: FunctionGraph) -> None:
 
 
 def stabilize_pass(fgraph: FunctionGraph) -> None:
-    """Numerical stabilisation (see ``stabilize.py``)."""
-    walk(fgraph, stabilize.STABILIZE, "stabilize")
+    """Numerical stabilisation (see ``stabilize.py``), then the nn family's
+    own stabilising rules (``refimpl.nn.rewrites.NN_STABILIZE``: imported here,
+    when the pass runs, because ``refimpl.nn`` builds on this package)."""
+    from refimpl.nn.rewrites import NN_STABILIZE
+
+    walk(fgraph, stabilize.STABILIZE + NN_STABILIZE, "stabilize")
 
 
 def specialize_pass(fgraph: FunctionGraph) -> None:
