@@ -21,7 +21,6 @@ from refimpl.grad import (
     Disconnected,
     DisconnectedInputError,
     InvalidGradientError,
-    JacobianLengthError,
     NullGradError,
     Rop_via_Lop,
     RopNotImplementedError,

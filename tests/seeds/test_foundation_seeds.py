@@ -25,9 +25,9 @@ import numpy as np
 import pytest
 
 import refimpl
-from refimpl.backend import to_numpy
 import refimpl.tensor as T
 from refimpl import In, config, function, shared
+from refimpl.backend import to_numpy
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
