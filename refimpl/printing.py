@@ -171,9 +171,8 @@ def _debug_lines(
     seen.add(id(node))
     for k, inp in enumerate(node.inputs):
         last = k == len(node.inputs) - 1
-        _debug_lines(
-            inp, f"{cont} |", ids, seen, lines, print_type, depth - 1, f"{cont}{'  ' if last else ' |'}"
-        )
+        below = f"{cont}{'  ' if last else ' |'}"
+        _debug_lines(inp, f"{cont} |", ids, seen, lines, print_type, depth - 1, below)
 
 
 def _outputs_of(obj: Any) -> list[Variable[Any]]:

@@ -55,7 +55,8 @@ class Variable(Generic[TypeT]):
         if self.name is not None:
             return self.name
         if self.owner is not None:
-            return f"{self.owner.op}.{self.index}"  # Theano's spelling, e.g. Elemwise{add,no_inplace}.0
+            # Theano's spelling, e.g. Elemwise{add,no_inplace}.0
+            return f"{self.owner.op}.{self.index}"
         return f"<{self.type}>"
 
     def __str__(self) -> str:

@@ -75,9 +75,10 @@ class Equivalences:
     def pairs(self, fgraph: FunctionGraph) -> list[Pair]:
         """Every comparison that applies to the final ``fgraph``: each
         replacement whose result is still in the graph, each original
-        variable still there and each output (by position); ordered so that the earliest variable (inputs
-        and constants first, then node outputs in topological order) comes
-        first, and per variable the older rewrites first."""
+        variable still there and each output (by position); ordered so that
+        the earliest variable (inputs and constants first, then node outputs
+        in topological order) comes first, and per variable the older
+        rewrites first."""
         position: dict[Variable[Any], int] = {}
         for var in fgraph.inputs:
             position.setdefault(var, -1)
