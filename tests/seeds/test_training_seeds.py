@@ -96,7 +96,7 @@ def test_logistic_regression_with_minibatches_and_early_stopping() -> None:
     train = _sgd_setup(nll, [W, b], x, y, data, index, batch=50, lr=0.13)
     validate = function([], _errors(p_y, y), givens={x: valid[0], y: valid[1]})
     first = float(to_numpy(validate()))
-    best, iters, epochs = _early_stopping(train, lambda: float(to_numpy(validate())), 12, 40)
+    best, iters, _epochs = _early_stopping(train, lambda: float(to_numpy(validate())), 12, 40)
     assert first > 0.8 and best < 0.1, (first, best)
     assert iters < 40 * 12  # patience stopped training before the epoch limit
 
