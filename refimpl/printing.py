@@ -232,6 +232,7 @@ def pydotprint(
     path = Path(outfile if outfile is not None else f"refimpl_graph.{format}")
     if format == "dot":
         path.write_text(dot.source)
+        print(f"The output file is available at {path}")
         return str(path)
     try:
         data = dot.pipe(format=format)
@@ -241,6 +242,7 @@ def pydotprint(
             "graphviz); format='dot' writes the source without it"
         ) from exc
     path.write_bytes(data)
+    print(f"The output file is available at {path}")  # Theano's message
     return str(path)
 
 
