@@ -9,10 +9,10 @@ gives, with the reasoning there. Numbers are compared with
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import os
 import pickle
-import importlib.util
 import re
 import shutil
 import subprocess
