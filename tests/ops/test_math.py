@@ -177,7 +177,7 @@ def test_lop_rop_against_finite_differences(name: str) -> None:
         w = w + 1j * rng.normal(size=out_val.shape)  # C = Re <w, out>, so gz = w
     dirs: list[NDArray | None] = [rng.normal(size=s) if ok else None for s, ok in zip(shapes, diff)]
     u_vals = [np.zeros(s, dtype=d) if u is None else u for u, s, d in zip(dirs, shapes, dtypes)]
-    *g_vals, r_val = g_fn(*vals, w, *u_vals)
+    *g_vals, r_val = (np.asarray(to_numpy(v)) for v in g_fn(*vals, w, *u_vals))
     fd = _fd_directional(f, vals, dirs, w, 1e-3 * spec.fd_scale)
     lop = sum(float(np.sum(g * u)) for g, u in zip(g_vals, (d for d in dirs if d is not None)))
     rop_dot = float(np.real(np.sum(np.conj(w) * np.asarray(r_val))))
