@@ -7,7 +7,7 @@ at a time); the numeric side is ``<u, R>`` where ``R`` is the central
 difference of ``fn`` along ``v`` improved by one Richardson step, computed in
 float64 whatever the graph's dtype. The bound adapts to the evidence: twice
 the truncation estimate ``T = |D(h/2) - D(h)|`` plus the roundoff estimate
-``Q = 64 eps max|f| / h`` (both projected on ``|u|``), plus a relative term
+``Q = (64 eps max|f| + 4 eps max|x|) / h`` (both projected on ``|u|``), plus a relative term
 for the analytic side's own rounding. Numbers here are numpy arrays: this
 module is test machinery, not an op.
 """
@@ -90,6 +90,7 @@ def numeric_jvp(
         args = [a + step * d for a, d in zip(xs, vs, strict=True)]
         return _flat_output(f(args[0]) if single else f(*args))
 
+    xmax = max(float(np.max(np.abs(a), initial=0.0)) for a in xs)
     best: JVPEstimate | None = None
     best_score = np.inf
     for _ in range(max_shrinks + 1):
@@ -100,7 +101,9 @@ def numeric_jvp(
         t = np.abs(d2 - d1)
         eps = float(np.finfo(fp.dtype).eps) if fp.dtype.kind == "f" else 2.0**-52
         fmax = max(float(np.max(np.abs(a), initial=0.0)) for a in (fp, fm, fp2, fm2))
-        q = 64 * eps * fmax / h
+        # Roundoff: 64 eps |f| / h, plus 4 eps |x| / h for cancellation inside the
+        # graph ((x + y) - y - x is a rounding residue of size eps |x|, not 0).
+        q = (64 * eps * fmax + 4 * eps * xmax) / h
         est = JVPEstimate(r, t, q, h)
         score = float(np.max(t, initial=0.0)) + q
         if best is None or score < best_score:
