@@ -8,7 +8,7 @@ offers ``replace`` (swap a variable everywhere, type-checked) and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from refimpl.graph.basic import Apply, Variable, clone_graph, graph_inputs, io_toposort
@@ -79,27 +79,35 @@ class FunctionGraph:
         for out in node.outputs:
             self._add_var(out)
 
+    def new_nodes(self, outputs: Iterable[Variable[Any]]) -> list[Apply]:
+        """The nodes computing ``outputs`` that are not yet in the graph, in
+        post-order (inputs first). Only new nodes are walked, so importing a
+        replacement costs O(its size), not O(size of the graph)."""
+        order: list[Apply] = []
+        seen: set[Apply] = set()
+        stack: list[tuple[Apply, bool]] = [
+            (v.owner, False) for v in outputs if v.owner is not None and v not in self.variables
+        ]
+        while stack:
+            node, done = stack.pop()
+            if done:
+                order.append(node)
+                continue
+            if node in seen or node in self.apply_nodes:
+                continue
+            seen.add(node)
+            stack.append((node, True))
+            stack.extend(
+                (i.owner, False)
+                for i in reversed(node.inputs)
+                if i.owner is not None and i not in self.variables
+            )
+        return order
+
     def import_var(self, var: Variable[Any]) -> None:
         """Bring ``var`` and the nodes computing it into the graph."""
-        if var.owner is not None and var not in self.variables:
-            # only the new nodes are walked (post-order), so a rewrite costs
-            # O(size of the replacement), not O(size of the graph)
-            stack: list[tuple[Apply, bool]] = [(var.owner, False)]
-            seen: set[Apply] = set()
-            while stack:
-                node, done = stack.pop()
-                if done:
-                    self._import(node)
-                    continue
-                if node in seen or node in self.apply_nodes:
-                    continue
-                seen.add(node)
-                stack.append((node, True))
-                stack.extend(
-                    (i.owner, False)
-                    for i in reversed(node.inputs)
-                    if i.owner is not None and i not in self.variables
-                )
+        for node in self.new_nodes([var]):
+            self._import(node)
         self._add_var(var)
 
     # ----------------------------------------------------------------- editing

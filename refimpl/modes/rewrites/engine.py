@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import warnings
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -146,31 +146,6 @@ def compatible(old: Variable[Any], new: Variable[Any]) -> bool:
     return all(a is None or a == b for a, b in zip(os_, ns))
 
 
-def new_nodes(fgraph: FunctionGraph, outputs: Iterable[Variable[Any]]) -> list[Apply]:
-    """The nodes computing ``outputs`` that are not yet in ``fgraph``
-    (post-order, so inputs come first)."""
-    order: list[Apply] = []
-    seen: set[Apply] = set()
-    stack: list[tuple[Apply, bool]] = [
-        (v.owner, False) for v in outputs if v.owner is not None and v not in fgraph.variables
-    ]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-            continue
-        if node in seen or node in fgraph.apply_nodes:
-            continue
-        seen.add(node)
-        stack.append((node, True))
-        stack.extend(
-            (i.owner, False)
-            for i in reversed(node.inputs)
-            if i.owner is not None and i not in fgraph.variables
-        )
-    return order
-
-
 def apply_replacement(
     ctx: Context, node: Apply, repl: Sequence[Variable[Any]], reason: str
 ) -> list[Apply] | None:
@@ -184,7 +159,7 @@ def apply_replacement(
         return None
     if any(_depends_on(r, o, fgraph) for o, r in pairs):
         return None
-    created = new_nodes(fgraph, [r for _, r in pairs])
+    created = fgraph.new_nodes([r for _, r in pairs])
     for old, new in pairs:
         if old in fgraph.variables:
             fgraph.replace(old, new, reason)
